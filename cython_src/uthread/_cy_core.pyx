@@ -50,6 +50,7 @@ cdef extern from "_ut_hooks.h":
     void ut_trace_restore(ut_saved_trace *saved)
     object PyObject_Call_kw "PyObject_Call"(object fn, object args, PyObject *kwargs)
     PyObject *PyEval_GetFrame()
+    int PyThreadState_SetAsyncExc(unsigned long id, PyObject *exc)
 
 
 # ---------------------------------------------------------------- constants
@@ -187,6 +188,22 @@ cdef void _hooks_release(Scheduler s) except *:
             _events_on = False
     else:
         ut_trace_restore(&s._saved_trace)
+
+
+cdef int _raise_from_hook(object exc) except -1:
+    """Raise exc in the code the tick hook interrupted.
+
+    On 3.12/3.13 an exception raised by a sys.monitoring JUMP callback skips
+    the handlers of the frame that jumped (its finally blocks would not run),
+    so there it is raised as an asynchronous exception instead, which the
+    eval loop delivers right after the callback returns, handlers included.
+    """
+    cdef object typ
+    if UT_USE_MONITORING:
+        typ = type(exc)
+        PyThreadState_SetAsyncExc(ut_thread_ident(), <PyObject *>typ)
+        return 0
+    raise exc
 
 
 cdef int _tick_slow(ut_counter *c) except -1:
@@ -762,7 +779,6 @@ cdef class Scheduler:
             ut_set_active(NULL)
             return self._host
         nxt._state = ST_RUNNING
-        self._current = nxt
         self._slice_start = self.counter.ticks
         if nxt._slice_left >= 0:
             nxt._slice_end = self.counter.ticks + nxt._slice_left
@@ -770,7 +786,9 @@ cdef class Scheduler:
         else:
             nxt._slice_end = self.counter.ticks + (nxt._quantum if nxt._quantum > 0 else self.quantum)
         nxt._slices += 1
-        self.switches += 1
+        if nxt is not self._current:
+            self.switches += 1
+        self._current = nxt
         self.counter.last_frame = NULL
         self._update_limit()
         ut_set_active(&self.counter)
@@ -812,6 +830,7 @@ cdef class Scheduler:
         cdef Microthread cur = self._current
         cdef long long t = self.counter.ticks
         cdef bint budget_over, slice_over
+        cdef int switched
         cdef object exc
         if cur is None or cur._state != ST_RUNNING:
             self.counter.limit = INF_TICKS
@@ -824,7 +843,7 @@ cdef class Scheduler:
             exc = cur._pending
             cur._pending = None
             self._update_limit()
-            raise exc
+            return _raise_from_hook(exc)
         budget_over = t >= self._run_end or (self._deadline_on and ut_now() >= self._deadline)
         slice_over = t >= cur._slice_end
         if not (budget_over or slice_over):
@@ -847,13 +866,18 @@ cdef class Scheduler:
         else:
             cur._slice_left = cur._slice_end - t
             self._rq_push_front(cur)
-        if self._switch_away(cur, 1) and slice_over:
+        try:
+            switched = self._switch_away(cur, 1)
+        except BaseException as e:
+            # thrown in while preempted (greenlet teardown): unwind from here
+            return _raise_from_hook(e)
+        if switched and slice_over:
             self.preemptions += 1
         if cur._pending is not None:
             exc = cur._pending
             cur._pending = None
             self._update_limit()
-            raise exc
+            return _raise_from_hook(exc)
         return 0
 
     # --- the worker greenlets ---
@@ -982,8 +1006,10 @@ cdef class Scheduler:
                 if nxt is not None:
                     ut_switch(self._enter(nxt), 0)
                     continue
-                if self._fatal is not None or self._stop:
+                if self._fatal is not None:
                     continue
+                if self._stop:
+                    break
                 if self.counter.ticks >= self._run_end:
                     break
                 if self._deadline_on and ut_now() >= self._deadline:
@@ -1162,6 +1188,8 @@ cdef object yield_now():
     mt._slice_left = -1
     mt._state = ST_RUNNABLE
     sched._rq_push(mt)
+    if mt._detached:
+        sched._stop = True      # a classic thread's yield ends its step()
     sched._switch_away(mt, 0)
     if mt._pending is not None:
         exc = mt._pending

@@ -1,0 +1,411 @@
+# tests/test_api.py: spawn/run/join/result/kill/sleep/current, stats and the run-info dump.
+import gc
+import time
+
+import pytest
+
+import uthread
+
+
+def test_spawn_and_run_on_the_default_scheduler():
+    out = []
+    t = uthread.spawn(out.append, 1)
+    assert isinstance(t, uthread.Microthread)
+    assert uthread.run() is False
+    assert out == [1] and not t.alive
+
+
+def test_spawn_inside_a_microthread_joins_its_scheduler(sched):
+    seen = []
+
+    def child():
+        seen.append(uthread.current_scheduler())
+
+    def parent():
+        uthread.spawn(child)
+
+    sched.spawn(parent)
+    sched.run()
+    assert seen == [sched]
+
+
+def test_scheduler_defaults():
+    s = uthread.Scheduler()
+    assert s.quantum == uthread.DEFAULT_QUANTUM == 1000
+    assert s.seed == uthread.DEFAULT_SEED == 1999
+    s2 = uthread.Scheduler(50, 7)
+    assert (s2.quantum, s2.seed) == (50, 7)
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_bad_quantum_value(bad):
+    with pytest.raises(ValueError):
+        uthread.Scheduler(quantum=bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, "10", True])
+def test_bad_quantum_type(bad):
+    with pytest.raises(TypeError):
+        uthread.Scheduler(quantum=bad)
+
+
+def test_bad_seed_type():
+    with pytest.raises(TypeError):
+        uthread.Scheduler(seed=1.5)
+
+
+def test_result_and_join_from_host(sched):
+    t = sched.spawn(lambda a, b: a + b, 2, 3)
+    with pytest.raises(uthread.InvalidStateError):
+        t.result()
+    assert t.join() == 5
+    assert t.result() == 5
+
+
+def test_join_from_host_runs_only_until_done(sched):
+    log = []
+
+    def forever():
+        while True:
+            log.append(1)
+            uthread.schedule()
+
+    def short():
+        return "ok"
+
+    sched.spawn(forever)
+    t = sched.spawn(short)
+    assert t.join() == "ok"
+    assert sched.running is False
+
+
+def test_join_inside_parks_the_caller(sched):
+    order = []
+
+    def child():
+        order.append("child start")
+        uthread.sleep(0.01)
+        order.append("child end")
+        return 42
+
+    def parent():
+        c = uthread.spawn(child)
+        order.append("parent waits")
+        v = c.join()
+        order.append(("parent got", v))
+
+    sched.spawn(parent)
+    sched.run()
+    assert order == ["parent waits", "child start", "child end", ("parent got", 42)]
+
+
+def test_join_timeout_inside(sched):
+    def child():
+        uthread.sleep(5)
+
+    def parent():
+        c = uthread.spawn(child)
+        with pytest.raises(uthread.Timeout):
+            c.join(timeout=0.01)
+        assert isinstance(uthread.Timeout(), TimeoutError)
+        c.kill()
+        with pytest.raises(uthread.Killed):
+            c.join()
+        return "done"
+
+    p = sched.spawn(parent)
+    sched.run()
+    assert p.result() == "done"
+
+
+def test_join_timeout_from_host(sched):
+    t = sched.spawn(uthread.sleep, 5)
+    with pytest.raises(uthread.Timeout):
+        t.join(timeout=0.01)
+    t.kill()
+    with pytest.raises(uthread.Killed):
+        t.join()
+
+
+def test_join_self_is_refused(sched):
+    def f():
+        with pytest.raises(uthread.InvalidStateError):
+            uthread.current().join()
+        return 1
+
+    assert sched.spawn(f).join() == 1
+
+
+def test_current_and_name(sched):
+    seen = []
+
+    def f():
+        seen.append(uthread.current())
+
+    t = sched.spawn(f)
+    assert uthread.current() is None
+    sched.run()
+    assert seen == [t]
+    assert t.name == f"Microthread-{t.seq}"
+    t.name = "tank-1"
+    assert t.name == "tank-1" and "tank-1" in repr(t)
+
+
+def test_schedule_round_robin(sched):
+    log = []
+
+    def f(k):
+        for i in range(3):
+            log.append((k, i))
+            uthread.schedule()
+
+    for k in "ab":
+        sched.spawn(f, k)
+    sched.run()
+    assert log == [("a", 0), ("b", 0), ("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+
+
+def test_schedule_outside_is_a_noop():
+    assert uthread.schedule() is None
+
+
+def test_sleep_orders_by_deadline(sched):
+    log = []
+
+    def f(k, d):
+        uthread.sleep(d)
+        log.append(k)
+
+    sched.spawn(f, "slow", 0.03)
+    sched.spawn(f, "fast", 0.01)
+    sched.spawn(f, "zero", 0)
+    sched.run()
+    assert log == ["zero", "fast", "slow"]
+
+
+def test_sleep_lets_others_run(sched):
+    counter = [0]
+
+    def counting():
+        while counter[0] < 10**9 and not done:
+            counter[0] += 1
+
+    done = []
+
+    def sleeper():
+        uthread.sleep(0.02)
+        done.append(1)
+
+    sched.spawn(counting)
+    s = sched.spawn(sleeper)
+    sched.run()
+    assert done and counter[0] > 0 and not s.alive
+
+
+def test_sleep_outside_sleeps():
+    t0 = time.monotonic()
+    uthread.sleep(0.001)
+    assert time.monotonic() >= t0
+
+
+@pytest.mark.parametrize("bad", [-1, -0.5, float("nan")])
+def test_bad_seconds_value(bad, sched):
+    with pytest.raises(ValueError):
+        uthread.sleep(bad)
+    with pytest.raises(ValueError):
+        sched.run(seconds=bad)
+
+
+@pytest.mark.parametrize("bad", ["1", None.__class__, True])
+def test_bad_seconds_type(bad, sched):
+    with pytest.raises(TypeError):
+        uthread.sleep(bad)
+    with pytest.raises(TypeError):
+        sched.run(seconds=bad)
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2.0, TypeError), ("3", TypeError), (False, TypeError)])
+def test_bad_run_ticks(bad, exc, sched):
+    with pytest.raises(exc):
+        sched.run(ticks=bad)
+
+
+def test_kill_runs_finally_blocks(sched):
+    log = []
+
+    def victim():
+        try:
+            while True:
+                uthread.sleep(1)
+        finally:
+            log.append("finally")
+
+    def cpu_victim():
+        try:
+            while True:
+                pass
+        finally:
+            log.append("cpu finally")
+
+    v = sched.spawn(victim)
+    c = sched.spawn(cpu_victim)
+    sched.run(ticks=500)
+    assert v.alive and c.alive
+    v.kill()
+    c.kill()
+    sched.run()
+    assert sorted(log) == ["cpu finally", "finally"]
+    assert v.killed and c.killed
+    with pytest.raises(uthread.Killed):
+        v.result()
+
+
+def test_kill_is_a_base_exception_not_swallowed_by_except_exception(sched):
+    log = []
+
+    def victim():
+        while True:
+            try:
+                uthread.sleep(1)
+            except Exception:
+                log.append("swallowed")
+
+    v = sched.spawn(victim)
+    sched.run(ticks=100)
+    v.kill()
+    sched.run()
+    assert log == [] and v.killed
+
+
+def test_kill_before_start_and_after_finish(sched):
+    t = sched.spawn(lambda: 1 / 0)
+    t.kill()
+    assert not t.alive and t.killed
+    sched.run()
+    done = sched.spawn(lambda: 5)
+    sched.run()
+    done.kill()
+    assert done.result() == 5
+
+
+def test_kill_self_raises_at_once(sched):
+    log = []
+
+    def f():
+        try:
+            uthread.current().kill()
+        finally:
+            log.append("unwound")
+        log.append("not reached")
+
+    t = sched.spawn(f)
+    sched.run()
+    assert log == ["unwound"] and t.killed
+
+
+def test_killed_microthread_can_catch_and_return(sched):
+    def f():
+        try:
+            uthread.sleep(10)
+        except uthread.MicrothreadExit:
+            return "caught"
+
+    t = sched.spawn(f)
+    sched.run(ticks=10)
+    t.kill()
+    assert t.join() == "caught"
+
+
+def test_stats(sched):
+    def spin():
+        for _ in range(200):
+            pass
+
+    a = sched.spawn(spin)
+    b = sched.spawn(uthread.sleep, 10)
+    sched.run(ticks=150)
+    st = uthread.stats(sched)
+    assert isinstance(st, uthread.SchedulerStats)
+    assert st.alive == 2 and st.blocked == 1 and st.runnable == 1
+    assert st.ticks == 150 == sum(st.per_microthread.values())
+    assert st.per_microthread[a] == a.ticks
+    assert b.ticks == 0           # uthread.sleep is compiled: no Python ticks
+    assert st.switches == 3       # a, b, a: a's later slices need no switch
+    assert st.preemptions == 1
+    b.kill()
+    sched.run()
+    st = sched.stats()
+    assert st.alive == 0 and st.per_microthread == {}
+
+
+def test_stats_default_is_current_scheduler(sched):
+    seen = []
+    sched.spawn(lambda: seen.append(uthread.stats()))
+    sched.run()
+    assert seen[0].alive == 1
+
+
+def test_format_run_info_shows_every_stack(sched):
+    def deep_sleeper():
+        def inner_wait():
+            uthread.sleep(10)
+        inner_wait()
+
+    def spinner():
+        while True:
+            pass
+
+    a = sched.spawn(deep_sleeper)
+    a.name = "sleepy"
+    sched.spawn(spinner)
+    sched.run(ticks=300)
+    sched.spawn(lambda: None)
+    text = "\n".join(uthread.format_run_info(sched))
+    assert "sleepy [blocked]" in text and "waiting on sleep" in text
+    assert "inner_wait" in text and "deep_sleeper" in text
+    assert "spinner" in text
+    assert "(not started)" in text
+    sched.close()
+    assert "sleepy" not in "\n".join(uthread.format_run_info(sched))
+
+
+def test_close_kills_and_refuses_more_work():
+    s = uthread.Scheduler()
+    log = []
+
+    def f():
+        try:
+            uthread.sleep(10)
+        finally:
+            log.append("closed")
+
+    s.spawn(f)
+    s.run(ticks=10)
+    s.close()
+    assert log == ["closed"]
+    with pytest.raises(uthread.InvalidStateError):
+        s.spawn(f)
+    with pytest.raises(uthread.InvalidStateError):
+        s.run()
+    s.close()   # idempotent
+
+
+def test_many_microthreads_reuse_greenlets(sched):
+    results = []
+    for i in range(5000):
+        sched.spawn(results.append, i)
+    sched.run()
+    assert results == list(range(5000))
+    assert sched.alive_count == 0
+
+
+def test_microthread_not_constructible():
+    with pytest.raises(TypeError):
+        uthread.Microthread()
+
+
+def test_public_names_resolve_and_are_documented():
+    for name in uthread.__all__:
+        obj = getattr(uthread, name)
+        if callable(obj) and not isinstance(obj, type(uthread.working)):
+            assert obj.__doc__, name
