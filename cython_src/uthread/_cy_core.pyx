@@ -217,6 +217,9 @@ cdef frozenset _IMPORTLIB_FILES = frozenset(
     ["<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"])
 
 
+cdef bint _import_guard_on = True
+
+
 cdef bint _import_in_progress() except -1:
     if _module_locks is not None and not _module_locks:
         return False
@@ -856,7 +859,7 @@ cdef class Scheduler:
         if ut_thread_ident() != self._tid:
             self.counter.limit = INF_TICKS
             return 0
-        if _import_in_progress():
+        if _import_guard_on and _import_in_progress():
             self.counter.limit = t + 1
             return 0
         cur._state = ST_RUNNABLE
@@ -904,6 +907,8 @@ cdef class Scheduler:
                 self._enter(nxt)
                 continue
             target = self._enter(nxt)
+            mt = None       # an idle greenlet must not keep its last microthread alive
+            nxt = None
             if len(self._idle) < IDLE_MAX and not self._closed:
                 self._idle.append(me)
                 ut_switch(target, 0)
@@ -1411,3 +1416,11 @@ def _frame_of(Microthread mt):
     if mt._greenlet is None:
         return None
     return mt._greenlet.gr_frame
+
+
+def _import_guard(bint on):
+    """Testing only: turn the import-in-progress deferral on or off; return the old value."""
+    global _import_guard_on
+    old = _import_guard_on
+    _import_guard_on = on
+    return old
