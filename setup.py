@@ -25,7 +25,7 @@ def ext(name, depends=()):
         f"uthread.{name}",
         [os.path.join(SRC, f"{name}.pyx")],
         include_dirs=[SRC, GREENLET_INCLUDE],
-        depends=[os.path.join(SRC, d) for d in depends],
+        depends=[os.path.join(SRC, d) for d in depends if os.path.exists(os.path.join(HERE, SRC, d))],
         define_macros=[("CYTHON_TRACE", "1")] if DEBUG else [],
         extra_compile_args=["-O2"],
     )
@@ -34,7 +34,7 @@ def ext(name, depends=()):
 extensions = [
     ext("_cy_core", depends=["_cy_core.pxd", "_ut_hooks.h"]),
     ext("_cy_prims", depends=["_cy_core.pxd", "_cy_prims.pxd"]),
-    ext("_cy_rng", depends=["_cy_rng.pxd"]),
+    ext("_cy_rng"),
 ]
 extensions = [e for e in extensions if os.path.exists(os.path.join(HERE, e.sources[0]))]
 

@@ -55,6 +55,8 @@ cdef class Microthread:
     cdef long long _slice_end          # absolute tick count ending this slice
     cdef long long _slice_left         # >= 0: a run budget cut this slice short
     cdef long long _quantum            # <= 0: the scheduler's
+    cdef const void *_last_frame       # 3.10/3.11 back-edge detector, saved while off the CPU
+    cdef int _last_lasti
     cdef int _atomic                   # depth of atomic sections
     cdef bint _preempt_pending         # a slice ended inside an atomic section
     cdef ParkingLot _joiners

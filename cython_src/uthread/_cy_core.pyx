@@ -19,12 +19,15 @@ cimport cython
 from cpython.ref cimport PyObject
 from cpython.contextvars cimport PyContext_CopyCurrent, PyContext_Enter, PyContext_Exit
 
+import functools
 import heapq
 import sys
 import threading
 import time
 import weakref
 
+# Imported eagerly: a first import inside a microthread would cost it ticks.
+from uthread._cy_rng import _make_rng
 from uthread._errors import (
     DeadlockError, FinishedError, InvalidStateError, Killed, MicrothreadExit,
     OutsideMicrothreadError, Timeout, UthreadError, WrongThreadError, working,
@@ -773,6 +776,8 @@ cdef class Scheduler:
 
     cdef void _leave(self, Microthread cur):
         cur._ticks += self.counter.ticks - self._slice_start
+        cur._last_frame = self.counter.last_frame
+        cur._last_lasti = self.counter.last_lasti
 
     cdef object _enter(self, Microthread nxt):
         """Make nxt current (None: the host); return the greenlet to switch to."""
@@ -792,7 +797,8 @@ cdef class Scheduler:
         if nxt is not self._current:
             self.switches += 1
         self._current = nxt
-        self.counter.last_frame = NULL
+        self.counter.last_frame = nxt._last_frame
+        self.counter.last_lasti = nxt._last_lasti
         self._update_limit()
         ut_set_active(&self.counter)
         g = nxt._greenlet
@@ -1088,7 +1094,6 @@ cdef class Scheduler:
 
     def stats(self):
         """A snapshot of counters: see :class:`uthread.SchedulerStats`."""
-        from uthread._introspect import SchedulerStats
         cdef Microthread mt = self._all_head
         cdef Py_ssize_t runnable = 0, blocked = 0
         per = {}
@@ -1099,7 +1104,8 @@ cdef class Scheduler:
                 blocked += 1
             per[mt] = mt.ticks
             mt = mt._all_next
-        return SchedulerStats(
+        from uthread import _introspect
+        return _introspect.SchedulerStats(
             alive=self.alive_count, runnable=runnable, blocked=blocked,
             switches=self.switches, preemptions=self.preemptions,
             ticks=self.counter.ticks, per_microthread=per)
@@ -1323,7 +1329,6 @@ cdef class _Atomic:
         return False
 
     def __call__(self, fn):
-        import functools
         if not callable(fn):
             raise TypeError(f"atomic() decorates a callable, not {type(fn).__name__}")
         atomic_cm = self
@@ -1348,7 +1353,6 @@ def all_schedulers():
 
 cdef object _microthread_rng(Microthread mt):
     if mt._random is None:
-        from uthread._cy_rng import _make_rng
         mt._random = _make_rng(mt._seed64)
     return mt._random
 
@@ -1359,16 +1363,11 @@ def rng():
     cdef Scheduler s
     if mt is not None:
         return _microthread_rng(mt)
-    s = default_scheduler()
-    if s._root_random is None:
-        from uthread._cy_rng import _make_rng
-        s._root_random = _make_rng(_splitmix64(s._seed64 ^ 0x686F7374ULL))
-    return s._root_random
+    return _scheduler_rng(default_scheduler())
 
 
 def _scheduler_rng(Scheduler s):
     if s._root_random is None:
-        from uthread._cy_rng import _make_rng
         s._root_random = _make_rng(_splitmix64(s._seed64 ^ 0x686F7374ULL))
     return s._root_random
 
