@@ -47,6 +47,17 @@ from uthread._cy_core import (
     thread,
 )
 from uthread._cy_core import ATOMIC as _ATOMIC
+from uthread._cy_prims import (
+    ChannelClosed,
+    Condition,
+    Event,
+    Lock,
+    RLock,
+    channel,
+    queue,
+    semaphore,
+)
+from uthread._cy_rng import Random
 from uthread._introspect import SchedulerStats, format_run_info
 
 __version__ = "0.1.0"
@@ -55,6 +66,16 @@ __all__ = [
     # classic API
     "thread",
     "working",
+    "semaphore",
+    "queue",
+    # channels and threading-shaped objects
+    "channel",
+    "ChannelClosed",
+    "Lock",
+    "RLock",
+    "Event",
+    "Condition",
+    "Random",
     # modern API
     "spawn",
     "run",

@@ -48,6 +48,7 @@ cdef class Microthread:
     cdef Microthread _all_prev
     cdef int _wake                     # how the last park ended
     cdef object _wake_value
+    cdef object _park_data             # what a parked microthread offers (a channel send)
     cdef unsigned long long _park_token   # bumps on every park and wake
     # --- ticks ---
     cdef long long _ticks              # ticks consumed in total
