@@ -398,6 +398,18 @@ cdef class Lock:
         """True while held."""
         return self._locked
 
+    def acquire_lock(self, blocking=True, timeout=-1):
+        """Old alias of acquire(), as on threading.Lock."""
+        return self.acquire(blocking, timeout)
+
+    def release_lock(self):
+        """Old alias of release(), as on threading.Lock."""
+        return self.release()
+
+    def locked_lock(self):
+        """Old alias of locked(), as on threading.Lock."""
+        return self._locked
+
     def __enter__(self):
         self._acquire(-1.0)
         return True
@@ -527,6 +539,10 @@ cdef class Event:
         """Reset the flag."""
         self._flag = False
 
+    def isSet(self):
+        """Old alias of is_set(), as on threading.Event."""
+        return self._flag
+
     def wait(self, timeout=None):
         """Park until the flag is set; True, or False if ``timeout`` seconds passed first."""
         cdef double t = _timeout_arg(timeout)
@@ -609,4 +625,8 @@ cdef class Condition:
 
     def notify_all(self):
         """Wake every waiter."""
+        self.notify(self._lot._n)
+
+    def notifyAll(self):
+        """Old alias of notify_all(), as on threading.Condition."""
         self.notify(self._lot._n)
