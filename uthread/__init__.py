@@ -36,6 +36,8 @@ from uthread._cy_core import (
     TICK_SOURCE,
     Microthread,
     Scheduler,
+    blocking,
+    call_in_thread,
     current,
     current_scheduler,
     default_scheduler,
@@ -59,6 +61,7 @@ from uthread._cy_prims import (
 )
 from uthread._cy_rng import Random
 from uthread._introspect import SchedulerStats, format_run_info
+from uthread._patch import patch, patched, unpatch
 
 __version__ = "0.1.0"
 
@@ -88,6 +91,12 @@ __all__ = [
     "default_scheduler",
     "current_scheduler",
     "rng",
+    # blocking calls
+    "call_in_thread",
+    "blocking",
+    "patch",
+    "unpatch",
+    "patched",
     # introspection
     "stats",
     "format_run_info",

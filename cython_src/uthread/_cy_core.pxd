@@ -146,6 +146,8 @@ cdef class Scheduler:
     cdef void _wake_due(self, double now)
     cdef void _add_sleeper(self, Microthread mt, double deadline)
     cdef void _process_completions(self)
+    cdef object _ensure_pool(self)
+    cdef object _call_in_thread(self, Microthread mt, object fn, tuple args, dict kwargs, double timeout)
     cdef void _finish(self, Microthread mt)
     cdef void _timeout_wake(self, Microthread mt)
     cdef object _run(self, object ticks, object seconds, Microthread until, double until_deadline)

@@ -237,6 +237,52 @@ cdef bint _import_in_progress() except -1:
     return False
 
 
+# ---------------------------------------------------------------- thread pool helpers
+
+from collections import deque as _deque
+from concurrent.futures import ThreadPoolExecutor as _ThreadPoolExecutor
+
+
+cdef str _name_of(object fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+@cython.final
+cdef class _CallDescription:
+    """What a microthread parked on a pool call waits on (for deadlock and dump messages)."""
+    cdef object fn
+
+    def __cinit__(self, fn):
+        self.fn = fn
+
+    def __repr__(self):
+        return f"call_in_thread({_name_of(self.fn)})"
+
+
+@cython.final
+cdef class _PoolDone:
+    """Done-callback of a pool future: runs in a pool thread; only appends and signals."""
+    cdef object completions, wakeup, mt
+    cdef unsigned long long token
+
+    def __cinit__(self, completions, wakeup, mt, unsigned long long token):
+        self.completions = completions
+        self.wakeup = wakeup
+        self.mt = mt
+        self.token = token
+
+    def __call__(self, fut):
+        try:
+            value = fut.result()
+            ok = True
+        except BaseException as e:
+            value = e
+            ok = False
+        self.completions.append((self.mt, self.token, ok, value))
+        self.mt = None
+        self.wakeup.set()
+
+
 # ---------------------------------------------------------------- ParkingLot
 
 @cython.final
@@ -753,7 +799,50 @@ cdef class Scheduler:
                 self._timeout_wake(mt)
 
     cdef void _process_completions(self):
-        pass
+        # Results of thread-pool calls, queued by pool threads (deque appends
+        # are atomic); a stale token means the caller timed out or was killed.
+        cdef Microthread mt
+        cdef object item
+        while self._completions:
+            item = self._completions.popleft()
+            self._pool_pending -= 1
+            mt = item[0]
+            if mt._state == ST_BLOCKED and mt._park_token == item[1]:
+                self._unpark(mt, item)
+
+    cdef object _ensure_pool(self):
+        if self._pool is None:
+            if self._closed:
+                raise InvalidStateError("this scheduler is closed")
+            self._pool = _ThreadPoolExecutor(max_workers=self.pool_size,
+                                             thread_name_prefix="uthread-pool")
+            if self._completions is None:
+                self._completions = _deque()
+                self._wakeup = threading.Event()
+        return self._pool
+
+    cdef object _call_in_thread(self, Microthread mt, object fn, tuple args, dict kwargs,
+                                double timeout):
+        """Run fn in the pool; park mt until it is done; return or raise its outcome."""
+        cdef object pool = self._ensure_pool()
+        cdef object r, exc
+        cdef unsigned long long token
+        if ut_getcurrent() is not mt._greenlet:
+            raise UthreadError("cannot block inside a child greenlet of a microthread")
+        if mt._pending is not None:
+            exc = mt._pending
+            mt._pending = None
+            raise exc
+        token = mt._park_token + 1          # the token _park() is about to give it
+        fut = pool.submit(fn, *args, **kwargs)
+        self._pool_pending += 1
+        fut.add_done_callback(_PoolDone(self._completions, self._wakeup, mt, token))
+        r = self._park(mt, None, _CallDescription(fn), timeout)
+        if r is TIMED_OUT:
+            raise Timeout(f"call_in_thread({_name_of(fn)}) did not finish within {timeout} s")
+        if r[2]:
+            return r[3]
+        raise r[3]
 
     # --- switching ---
 
@@ -1304,6 +1393,47 @@ def sleep(seconds):
 def current():
     """The calling microthread, or None in host code."""
     return current_microthread()
+
+
+def call_in_thread(fn, *args, timeout=None, **kwargs):
+    """Run a blocking ``fn(*args, **kwargs)`` in an OS thread; only the caller waits.
+
+    The calling microthread parks while ``fn`` runs in its scheduler's
+    thread pool (a ``concurrent.futures.ThreadPoolExecutor`` of
+    ``Scheduler(pool_size=...)`` threads, made on first use); other
+    microthreads keep running.  Returns ``fn``'s result or re-raises its
+    exception.  ``timeout``: seconds before :class:`uthread.Timeout` (the call
+    itself runs on; its late result is discarded).  Killing the caller
+    resumes it at once.  In host code it simply calls ``fn``.  (To pass ``fn``
+    a keyword named ``timeout``, use :func:`functools.partial`.)
+    """
+    cdef double t = _check_timeout(timeout)
+    cdef Microthread mt = current_microthread()
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    if mt is None:
+        return fn(*args, **kwargs)
+    return mt.scheduler._call_in_thread(mt, fn, args, kwargs, t)
+
+
+def _call_in_thread_kw(fn, tuple args, dict kwargs):
+    """call_in_thread without taking ``timeout`` from fn's keywords (for @blocking)."""
+    cdef Microthread mt = current_microthread()
+    if mt is None:
+        return fn(*args, **kwargs)
+    return mt.scheduler._call_in_thread(mt, fn, args, kwargs, -1.0)
+
+
+def blocking(fn):
+    """Decorator: the function always runs through :func:`call_in_thread` in microthreads."""
+    if not callable(fn):
+        raise TypeError(f"blocking() decorates a callable, not {type(fn).__name__}")
+
+    @functools.wraps(fn)
+    def blocking_wrapper(*args, **kwargs):
+        return _call_in_thread_kw(fn, args, kwargs)
+    blocking_wrapper.__uthread_blocking__ = True
+    return blocking_wrapper
 
 
 @cython.final
