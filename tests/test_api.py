@@ -409,3 +409,29 @@ def test_public_names_resolve_and_are_documented():
         obj = getattr(uthread, name)
         if callable(obj) and not isinstance(obj, type(uthread.working)):
             assert obj.__doc__, name
+
+
+def test_thousands_of_fresh_microthreads_do_not_nest_their_stacks():
+    # Each new greenlet starts on the stack of whoever switches to it first;
+    # started from one another they nested deeper and deeper (a crash at
+    # ~1000).  The host starts them all, so every saved stack stays small.
+    import gc
+
+    import greenlet
+
+    sched = uthread.Scheduler()
+    done = []
+
+    def agent(i):
+        for _ in range(3):
+            uthread.schedule()
+        done.append(i)
+
+    for i in range(3000):
+        sched.spawn(agent, i)
+    sched.run(ticks=3000 * 4)
+    saved = [g._stack_saved for g in gc.get_objects()
+             if isinstance(g, greenlet.greenlet) and not g.dead]
+    assert saved and max(saved) < 16384
+    sched.run()
+    assert len(done) == 3000

@@ -139,6 +139,7 @@ cdef class Scheduler:
     cdef object _park(self, Microthread mt, ParkingLot lot, object why, double timeout)
     cdef int _switch_away(self, Microthread cur, int in_hook) except -1
     cdef Microthread _pick_next(self)
+    cdef Microthread _via_host_if_new(self, Microthread nxt)
     cdef object _enter(self, Microthread nxt)
     cdef void _leave(self, Microthread cur)
     cdef void _update_limit(self)

@@ -947,8 +947,18 @@ cdef class Scheduler:
         if nxt is cur:
             self._enter(cur)
             return 0
-        ut_switch(self._enter(nxt), in_hook)
+        ut_switch(self._enter(self._via_host_if_new(nxt)), in_hook)
         return 1
+
+    cdef Microthread _via_host_if_new(self, Microthread nxt):
+        """A brand-new greenlet starts on the stack of whoever first switches
+        to it, and inherits its depth: started from a worker, each new one
+        would nest deeper (1000 of them overflowed).  So new greenlets are
+        started by the host only: give it the CPU, nxt first in line."""
+        if nxt is not None and nxt._greenlet is None and not self._idle:
+            self._rq_push_front(nxt)
+            return None
+        return nxt
 
     cdef int _on_tick(self) except -1:
         """The slow path of the tick hook: end slices and budgets, deliver kills."""
@@ -1028,7 +1038,7 @@ cdef class Scheduler:
                 nxt._greenlet = me
                 self._enter(nxt)
                 continue
-            target = self._enter(nxt)
+            target = self._enter(self._via_host_if_new(nxt))
             mt = None       # an idle greenlet must not keep its last microthread alive
             nxt = None
             if len(self._idle) < IDLE_MAX and not self._closed:
