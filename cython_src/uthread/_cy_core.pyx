@@ -16,8 +16,8 @@
 #     only through sleep(), seconds= budgets and the thread pool.
 
 cimport cython
-from cpython.ref cimport PyObject
-from cpython.contextvars cimport PyContext_CopyCurrent, PyContext_Enter, PyContext_Exit
+from cpython.ref cimport PyObject, Py_DECREF
+from cpython.contextvars cimport PyContext_New, PyContext_Enter, PyContext_Exit
 
 import functools
 import heapq
@@ -49,6 +49,7 @@ cdef extern from "_ut_hooks.h":
     PyObject *ut_greenlet_exit_type()
     int ut_greenlet_import() except -1
     unsigned long ut_thread_ident()
+    PyObject *ut_nonempty_context_copy()
     void ut_trace_install(ut_saved_trace *saved)
     void ut_trace_restore(ut_saved_trace *saved)
     object PyObject_Call_kw "PyObject_Call"(object fn, object args, PyObject *kwargs)
@@ -727,6 +728,7 @@ cdef class Scheduler:
     cdef Microthread _spawn(self, object fn, tuple args, dict kwargs):
         global _global_alive
         cdef Microthread mt, parent
+        cdef PyObject *ctx
         self._check_thread()
         if self._closed:
             raise InvalidStateError("this scheduler is closed")
@@ -737,7 +739,10 @@ cdef class Scheduler:
         mt._fn = fn
         mt._args = args
         mt._kwargs = kwargs if kwargs else None
-        mt._context = PyContext_CopyCurrent()
+        ctx = ut_nonempty_context_copy()      # new reference or NULL
+        if ctx != NULL:
+            mt._context = <object>ctx
+            Py_DECREF(<object>ctx)
         mt.seq = self._spawned
         self._spawned += 1
         mt._slice_left = -1
@@ -1281,6 +1286,8 @@ cdef int _run_body(Microthread mt) except -1:
     """Run mt's function on this greenlet; record how it ended.  Never raises."""
     cdef object ctx = mt._context
     cdef object value
+    if ctx is None:
+        ctx = PyContext_New()               # spawned from an empty context
     PyContext_Enter(ctx)
     try:
         if mt._kwargs is None:

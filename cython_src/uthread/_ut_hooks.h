@@ -245,6 +245,17 @@ static inline PyObject *ut_greenlet_exit_type(void) {
     return PyExc_GreenletExit;
 }
 
+/* The calling thread's current contextvars context if it holds any variable,
+ * else NULL: a microthread spawned from an empty context gets a fresh empty
+ * one when it starts, with no allocation (hence no GC pressure) at spawn. */
+static inline PyObject *ut_nonempty_context_copy(void) {
+    PyThreadState *ts = PyThreadState_Get();
+    if (ts->context == NULL) return NULL;
+    Py_ssize_t n = PyObject_Length(ts->context);
+    if (n <= 0) { PyErr_Clear(); return NULL; }
+    return PyContext_CopyCurrent();
+}
+
 static inline int ut_greenlet_import(void) {
     PyGreenlet_Import();
     return _PyGreenlet_API == NULL ? -1 : 0;
