@@ -1,12 +1,16 @@
 # bench/test_bench_core.py: the core's costs: preemption overhead on a CPU-bound loop,
 # and the preemptive switch round trip against a raw greenlet round trip.
+import os
+
 import greenlet
 import pytest
 
 import uthread
+from uthread.bench import SIZES
 
-N_LOOP = 300_000
-N_SWITCH = 20_000
+_SIZE = SIZES[os.environ.get("UTHREAD_BENCH_SIZE", "quick")]
+N_LOOP = _SIZE["loop"]
+N_SWITCH = _SIZE["handoff"]
 
 
 def cpu_loop(n=N_LOOP):

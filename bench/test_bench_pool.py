@@ -9,8 +9,11 @@ import pytest
 
 import uthread
 
-N = int(os.environ.get("UTHREAD_BENCH_POOL_N", "2000"))         # sequential round trips
-CONC = int(os.environ.get("UTHREAD_BENCH_POOL_CONC", "100"))    # concurrent blocking calls
+from uthread.bench import SIZES
+
+_TINY = os.environ.get("UTHREAD_BENCH_SIZE") == "tiny"
+N = 100 if _TINY else 2000           # sequential round trips
+CONC = 20 if _TINY else 100          # concurrent blocking calls
 SLEEP = 0.01
 
 

@@ -10,7 +10,9 @@ import pytest
 
 import uthread
 
-N = int(os.environ.get("UTHREAD_BENCH_N", "20000"))      # handoffs per round
+from uthread.bench import SIZES
+
+N = SIZES[os.environ.get("UTHREAD_BENCH_SIZE", "quick")]["handoff"]   # handoffs per round
 
 
 # ---------------------------------------------------------------- handoff ping-pong
