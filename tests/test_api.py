@@ -331,7 +331,9 @@ def test_stats(sched):
     assert st.per_microthread[a] == a.ticks
     assert b.ticks == 0           # uthread.sleep is compiled: no Python ticks
     assert st.switches == 3       # a, b, a: a's later slices need no switch
-    assert st.preemptions == 1
+    # a's first slice ends and b takes over; a's third ends as the budget
+    # does and the host takes over; its second needed no switch
+    assert st.preemptions == 2
     b.kill()
     sched.run()
     st = sched.stats()
@@ -435,3 +437,48 @@ def test_thousands_of_fresh_microthreads_do_not_nest_their_stacks():
     assert saved and max(saved) < 16384
     sched.run()
     assert len(done) == 3000
+
+
+def test_last_run_per_frame_statistics():
+    s = uthread.Scheduler(quantum=10)
+
+    def spin():
+        while True:
+            pass
+
+    s.spawn(spin)
+    s.spawn(spin)
+    s.spawn(uthread.sleep, 10)
+    assert s.last_run is None
+    s.run(ticks=100)
+    lr = s.last_run
+    assert isinstance(lr, uthread.RunStats)
+    assert (lr.ticks, lr.microthreads, lr.ended_by, lr.deadline) == (100, 3, "ticks", None)
+    assert lr.switches == 11 and lr.preemptions == 10
+    s.run(seconds=0.001)
+    lr = s.last_run
+    assert lr.ended_by == "seconds" and lr.deadline is not None and lr.microthreads == 2
+    s.close()
+    assert s.last_run.ended_by == "done"
+
+
+def test_seconds_budget_overruns_by_at_most_one_tick():
+    # The clock is read at every tick while a seconds= budget runs, so no
+    # tick starts after the deadline but the one that notices it.
+    import time as _time
+
+    s = uthread.Scheduler(quantum=10**9)
+    stamps = []
+
+    def agent():
+        while True:                       # one tick per iteration
+            stamps.append(_time.monotonic())
+
+    s.spawn(agent)
+    for _ in range(5):
+        s.run(seconds=0.002)
+        deadline = s.last_run.deadline
+        late = [t for t in stamps if t >= deadline]
+        assert len(late) <= 1
+        stamps.clear()
+    s.close()

@@ -60,7 +60,7 @@ from uthread._cy_prims import (
     semaphore,
 )
 from uthread._cy_rng import Random
-from uthread._introspect import SchedulerStats, format_run_info
+from uthread._introspect import RunStats, SchedulerStats, format_run_info
 from uthread._patch import patch, patched, unpatch
 
 __version__ = "0.1.0"
@@ -101,6 +101,7 @@ __all__ = [
     "stats",
     "format_run_info",
     "SchedulerStats",
+    "RunStats",
     # constants
     "DEFAULT_QUANTUM",
     "DEFAULT_SEED",

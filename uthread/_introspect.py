@@ -4,7 +4,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
-__all__ = ["SchedulerStats", "format_run_info"]
+__all__ = ["SchedulerStats", "RunStats", "format_run_info"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,29 @@ class SchedulerStats:
     preemptions: int
     ticks: int
     per_microthread: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What the last ``run()`` (or ``step()``/``join()``) did: ``Scheduler.last_run``.
+
+    For a game's HUD or log, one per frame: ``ticks`` used, ``microthreads``
+    given the CPU, ``switches``, ``preemptions``, wall ``seconds``;
+    ``started`` and ``deadline`` are ``time.monotonic()`` values (deadline:
+    None without ``seconds=``); ``ended_by`` is ``"ticks"`` or ``"seconds"``
+    (budget spent), ``"idle"`` (nothing runnable), ``"done"`` (nothing
+    alive), or ``"stopped"`` (a joined or stepped microthread finished or
+    yielded).
+    """
+
+    ticks: int
+    microthreads: int
+    switches: int
+    preemptions: int
+    seconds: float
+    started: float
+    deadline: object
+    ended_by: str
 
 
 def format_run_info(scheduler=None):

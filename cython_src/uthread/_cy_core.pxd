@@ -56,6 +56,7 @@ cdef class Microthread:
     cdef long long _slice_end          # absolute tick count ending this slice
     cdef long long _slice_left         # >= 0: a run budget cut this slice short
     cdef long long _quantum            # <= 0: the scheduler's
+    cdef unsigned long long _epoch     # the scheduler's run epoch it last ran in
     cdef const void *_last_frame       # 3.10/3.11 back-edge detector, saved while off the CPU
     cdef int _last_lasti
     cdef int _atomic                   # depth of atomic sections
@@ -129,6 +130,10 @@ cdef class Scheduler:
     # --- statistics ---
     cdef readonly long long switches
     cdef readonly long long preemptions
+    # --- the last run(): per-frame statistics ---
+    cdef unsigned long long _epoch     # bumps per run(); a microthread counts once per epoch
+    cdef long long _ran                # distinct microthreads given the CPU in this run
+    cdef readonly object last_run
 
     cdef void _check_thread(self) except *
     cdef Microthread _spawn(self, object fn, tuple args, dict kwargs)

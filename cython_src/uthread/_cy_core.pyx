@@ -915,6 +915,9 @@ cdef class Scheduler:
         else:
             nxt._slice_end = self.counter.ticks + (nxt._quantum if nxt._quantum > 0 else self.quantum)
         nxt._slices += 1
+        if nxt._epoch != self._epoch:
+            nxt._epoch = self._epoch
+            self._ran += 1
         if nxt is not self._current:
             self.switches += 1
         self._current = nxt
@@ -1006,13 +1009,15 @@ cdef class Scheduler:
         else:
             cur._slice_left = cur._slice_end - t
             self._rq_push_front(cur)
+        if slice_over:
+            self.preemptions += 1      # counted now: cur may not resume in this run
         try:
             switched = self._switch_away(cur, 1)
         except BaseException as e:
             # thrown in while preempted (greenlet teardown): unwind from here
             return _raise_from_hook(e)
-        if switched and slice_over:
-            self.preemptions += 1
+        if not switched and slice_over:
+            self.preemptions -= 1      # nobody else was runnable: a new slice, no switch
         if cur._pending is not None:
             exc = cur._pending
             cur._pending = None
@@ -1112,7 +1117,10 @@ cdef class Scheduler:
         cdef bint budgeted = ticks is not None or seconds is not None
         cdef ut_counter *prev
         cdef Microthread nxt
-        cdef double wake_at, now
+        cdef double wake_at, now, t0
+        cdef long long tick0, sw0, pre0
+        cdef str why
+        cdef object deadline
         cdef object f
         self._check_thread()
         if self._closed:
@@ -1135,6 +1143,12 @@ cdef class Scheduler:
         prev = ut_get_active()
         ut_set_active(NULL)
         self._running = True
+        self._epoch += 1
+        self._ran = 0
+        t0 = ut_now()
+        deadline = self._deadline if self._deadline_on else None
+        tick0, sw0, pre0 = self.counter.ticks, self.switches, self.preemptions
+        why = "done"
         _hooks_acquire(self)
         try:
             while True:
@@ -1151,14 +1165,18 @@ cdef class Scheduler:
                 if self._fatal is not None:
                     continue
                 if self._stop:
+                    why = "stopped"
                     break
                 if self.counter.ticks >= self._run_end:
+                    why = "ticks"
                     break
                 if self._deadline_on and ut_now() >= self._deadline:
-                    break
-                if budgeted and until is None:
+                    why = "seconds"
                     break
                 if self.alive_count == 0:
+                    break
+                if budgeted and until is None:
+                    why = "idle"
                     break
                 now = ut_now()
                 if until is not None and until_deadline >= 0 and now >= until_deadline:
@@ -1171,6 +1189,9 @@ cdef class Scheduler:
                     continue
                 raise DeadlockError(self._blocked())
         finally:
+            self.last_run = _make_run_stats(
+                self.counter.ticks - tick0, self._ran, self.switches - sw0,
+                self.preemptions - pre0, ut_now() - t0, t0, deadline, why)
             self._running = False
             self._host = None
             self._until = None
@@ -1274,6 +1295,19 @@ cdef class Scheduler:
     def _report_unretrieved(self):
         for mt in list(self._unretrieved):
             _report_unretrieved(mt)
+
+
+cdef object _RunStats = None
+
+
+cdef object _make_run_stats(long long ticks, long long ran, long long switches,
+                            long long preemptions, double seconds, double started,
+                            object deadline, str ended_by):
+    global _RunStats
+    if _RunStats is None:
+        from uthread._introspect import RunStats
+        _RunStats = RunStats
+    return _RunStats(ticks, ran, switches, preemptions, seconds, started, deadline, ended_by)
 
 
 cdef str _describe(object why):
