@@ -482,3 +482,45 @@ def test_seconds_budget_overruns_by_at_most_one_tick():
         assert len(late) <= 1
         stamps.clear()
     s.close()
+
+
+def test_greenlet_churn_leaves_no_chains_of_dead_greenlets():
+    # Surplus idle greenlets are retired by the host, with the host as their
+    # parent.  When workers ended themselves with another worker as parent,
+    # dead greenlets formed chains whose deallocation overflowed the C stack.
+    import gc
+
+    import greenlet
+
+    from uthread import _cy_core
+
+    old = _cy_core._set_idle_max(1)
+    try:
+        s = uthread.Scheduler(quantum=3)
+        for _ in range(5):
+            ev = uthread.Event()
+
+            def agent(i, ev=ev):
+                for _ in range(2):
+                    uthread.schedule()
+                if i % 2:
+                    ev.wait()
+
+            for i in range(600):
+                s.spawn(agent, i)
+            s.run(ticks=10**9)
+            deepest = 0
+            for g in gc.get_objects():
+                if isinstance(g, greenlet.greenlet):
+                    d, p = 0, g.parent
+                    while p is not None and p.dead:
+                        d, p = d + 1, p.parent
+                    deepest = max(deepest, d)
+            assert deepest <= 1
+            ev.set()
+            s.run()
+        s.close()
+        del s
+        gc.collect()
+    finally:
+        _cy_core._set_idle_max(old)

@@ -158,6 +158,7 @@ cdef class Scheduler:
     cdef void _timeout_wake(self, Microthread mt)
     cdef object _run(self, object ticks, object seconds, Microthread until, double until_deadline)
     cdef object _idle_wait(self, double until)
+    cdef void _retire_idle(self, Py_ssize_t n) except *
 
 
 cdef Microthread current_microthread()

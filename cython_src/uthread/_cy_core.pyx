@@ -1051,13 +1051,12 @@ cdef class Scheduler:
             target = self._enter(self._via_host_if_new(nxt))
             mt = None       # an idle greenlet must not keep its last microthread alive
             nxt = None
-            if len(self._idle) < IDLE_MAX and not self._closed:
-                self._idle.append(me)
-                ut_switch(target, 0)
-            else:
-                ut_set_parent(me, target)
-                ut_prepare_exit()
-                return None
+            # Wait in the idle pool until reassigned.  Workers never end on
+            # their own: one that ended with another worker as its parent
+            # left chains of dead greenlets whose deallocation recursed until
+            # the C stack overflowed.  The host retires surplus idle ones.
+            self._idle.append(me)
+            ut_switch(target, 0)
 
     cdef void _finish(self, Microthread mt):
         global _global_alive
@@ -1201,7 +1200,20 @@ cdef class Scheduler:
             self._current = None
             _hooks_release(self)
             ut_set_active(prev)
+        if len(self._idle) > IDLE_MAX:
+            self._retire_idle(len(self._idle) - IDLE_MAX)
         return self.alive_count > 0
+
+    cdef void _retire_idle(self, Py_ssize_t n) except *:
+        """End n idle greenlets from the host: each gets GreenletExit, with the
+        host as its parent, so no dead greenlet ever points at another."""
+        cdef object me = ut_getcurrent()
+        cdef object g
+        while n > 0 and self._idle:
+            g = self._idle.pop()
+            ut_set_parent(g, me)
+            ut_throw(g, <object>ut_greenlet_exit_type())
+            n -= 1
 
     cdef object _idle_wait(self, double until):
         cdef double delay = until - ut_now() if until >= 0 else -1.0
@@ -1280,12 +1292,7 @@ cdef class Scheduler:
         except DeadlockError:
             pass   # stuck in a finally block; their greenlets go with them
         self._closed = True
-        me = ut_getcurrent()
-        idle = self._idle
-        self._idle = []
-        for g in idle:
-            ut_set_parent(g, me)
-            ut_throw(g, <object>ut_greenlet_exit_type())
+        self._retire_idle(len(self._idle))
         self._report_unretrieved()
         if self._pool is not None:
             pool = self._pool
@@ -1629,4 +1636,12 @@ def _import_guard(bint on):
     global _import_guard_on
     old = _import_guard_on
     _import_guard_on = on
+    return old
+
+
+def _set_idle_max(Py_ssize_t n):
+    """Testing only: how many idle greenlets a scheduler keeps; returns the old value."""
+    global IDLE_MAX
+    old = IDLE_MAX
+    IDLE_MAX = n
     return old
