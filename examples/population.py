@@ -279,7 +279,7 @@ def progress_bar(total, quiet):
 
 
 def main(argv=None):
-    args = parser(__doc__.splitlines()[0], agents=100_000, frames=80, frame_ticks=200_000).parse_args(argv)
+    args = parser(__doc__.splitlines()[0], agents=100_000, frames=40, frame_ticks=200_000).parse_args(argv)
     if args.agents < 10:
         raise SystemExit("--agents must be >= 10")
     sched, world = build(args)
@@ -312,11 +312,12 @@ def main(argv=None):
             pictures.append(p)
     digest = world_hash(world.state())
     left = dict(world.counts)
-    sched.close()
+    births, deaths, eaten = world.births, world.deaths, world.eaten
+    sched.close()                        # kills the animals still alive
     if not args.quiet:
         print(f"population: {world.clock.step} world steps in {frames} host frames; "
               f"{left['prey']} prey and {left['predators']} predators left; "
-              f"{world.births} births, {world.deaths} deaths ({world.eaten} eaten); "
+              f"{births} births, {deaths} deaths ({eaten} eaten); "
               f"peak {peak[0]} live microthreads")
         if pictures:
             print(f"  pictures: {', '.join(pictures)}")

@@ -9,7 +9,9 @@ and done twice to show that the interleaving replays exactly.
 """
 import argparse
 import hashlib
+import os
 import sys
+import time
 
 import uthread
 
@@ -83,6 +85,8 @@ def main(argv=None):
     p.add_argument("--frame-ticks", type=int, default=20_000)
     p.add_argument("--frames", type=int, default=30)
     p.add_argument("--seed", type=int, default=uthread.DEFAULT_SEED)
+    p.add_argument("--out", default="out", help="folder for the games' PNG files")
+    p.add_argument("--no-games", action="store_true", help="only the tick-share swarm")
     args = p.parse_args(argv)
 
     print(f"uthread demo: {args.agents} CPU-bound agents that never yield, "
@@ -102,7 +106,40 @@ def main(argv=None):
     same = again[0] == ticks and again[2] == digest
     print(f"replayed with the same seed: {'identical' if same else 'DIFFERENT'} "
           f"(hash {again[2]})")
+    if not args.no_games:
+        games(args.out)
     return 0 if same else 1
+
+
+def games(out):
+    """Run the three game-loop examples headless, small, and say where their pictures are."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    examples = os.path.join(here, "examples")
+    if not os.path.isdir(examples):
+        print("\n(the game examples live in the source tree's examples/ folder)")
+        return
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        print("\n(no pictures: pip install 'uthread[demo]' for Pillow and matplotlib)")
+        return
+    sys.path.insert(0, examples)
+    import pacman
+    import population
+    import tanks
+    runs = [
+        ("robot tanks", tanks, ["--agents", "8", "--frames", "1500", "--png-every", "100"]),
+        ("PacMan monsters", pacman, ["--agents", "4", "--frames", "600", "--png-every", "40"]),
+        ("population, 10,000 animals", population, ["--agents", "10000", "--frames", "60"]),
+    ]
+    print()
+    for title, mod, argv in runs:
+        folder = os.path.join(out, mod.__name__)
+        t0 = time.perf_counter()
+        print(f"== {title} (headless) ==", flush=True)
+        mod.main(argv + ["--headless", "--out", folder])
+        print(f"   ({time.perf_counter() - t0:.1f} s)")
+    print(f"\npictures written under {os.path.abspath(out)}/")
 
 
 if __name__ == "__main__":
