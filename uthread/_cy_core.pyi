@@ -1,7 +1,7 @@
 # uthread/_cy_core.pyi: type stubs for the compiled scheduler core.
 from typing import Any, Callable, Optional
 
-from uthread._introspect import SchedulerStats
+from uthread._introspect import RunStats, SchedulerStats
 
 DEFAULT_QUANTUM: int
 DEFAULT_SEED: int
@@ -41,6 +41,7 @@ class Scheduler:
     alive_count: int
     switches: int
     preemptions: int
+    last_run: Optional[RunStats]
     def __init__(self, quantum: Optional[int] = None, seed: Optional[int] = None, *,
                  pool_size: Optional[int] = None) -> None: ...
     @property
