@@ -524,3 +524,57 @@ def test_greenlet_churn_leaves_no_chains_of_dead_greenlets():
         gc.collect()
     finally:
         _cy_core._set_idle_max(old)
+
+
+def test_kill_lands_in_the_right_microthread_and_frame():
+    # Four microthreads run the same loop; one is killed mid-loop.  Its own
+    # except clause (in the frame that was preempted) sees the kill; the
+    # others, running the same code, are untouched.
+    s = uthread.Scheduler(quantum=7)
+    log = []
+
+    def worker(k):
+        total = 0
+        try:
+            for i in range(3000):
+                total += i
+        except uthread.MicrothreadExit:
+            log.append(("killed", k))
+            raise
+        log.append(("done", k))
+        return total
+
+    ts = [s.spawn(worker, k) for k in range(4)]
+    s.run(ticks=100)
+    ts[2].kill()
+    s.run()
+    assert ts[2].killed
+    assert sorted(log) == [("done", 0), ("done", 1), ("done", 3), ("killed", 2)]
+    assert [ts[k].result() for k in (0, 1, 3)] == [sum(range(3000))] * 3
+
+
+def test_a_woken_microthread_killed_before_it_runs_is_killed_at_its_next_switch_point():
+    s = uthread.Scheduler(quantum=50)
+    ev = uthread.Event()
+    log = []
+
+    def sleeper():
+        ev.wait()
+        log.append("woke")               # the wake stands...
+        try:
+            x = 0
+            while True:                  # ...and the kill lands at the slice end
+                x += 1
+        finally:
+            log.append("unwound")
+
+    t = s.spawn(sleeper)
+    s.run(ticks=10)
+
+    def killer():
+        ev.set()
+        t.kill()
+
+    s.spawn(killer)
+    s.run()
+    assert log == ["woke", "unwound"] and t.killed

@@ -1,6 +1,8 @@
 # cython_src/uthread/_cy_core.pxd: C-level interface of the scheduler core,
 # cimported by the primitives so they park and unpark without Python calls.
 
+from cpython.ref cimport PyObject
+
 cdef extern from "_ut_hooks.h":
     ctypedef struct ut_counter:
         long long ticks
@@ -39,6 +41,7 @@ cdef class Microthread:
     cdef object _value                 # return value or exception once done
     cdef bint _retrieved               # result()/join()/step() has seen it
     cdef object _pending               # exception to raise inside at next resume
+    cdef object _armed_code            # 3.12+: code object whose next instruction raises it
     cdef object _why
     cdef ParkingLot _lot
     cdef Microthread _rq_next          # run queue link (owned)
@@ -149,6 +152,7 @@ cdef class Scheduler:
     cdef void _leave(self, Microthread cur)
     cdef void _update_limit(self)
     cdef int _on_tick(self) except -1
+    cdef int _pending_from_hook(self, Microthread cur, int kind, PyObject *code) except -1
     cdef void _wake_due(self, double now)
     cdef void _add_sleeper(self, Microthread mt, double deadline)
     cdef void _process_completions(self)

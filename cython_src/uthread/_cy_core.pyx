@@ -39,7 +39,11 @@ cdef extern from "_ut_hooks.h":
     ut_counter *ut_get_active()
     void ut_set_active(ut_counter *c)
     double ut_now()
-    object ut_monitor_callback()
+    object ut_monitor_callback(int which)
+    int (*ut_instr_slow_path)(ut_counter *, PyObject *) except -1
+    int ut_get_event_kind()
+    PyObject *ut_get_event_code()
+    int UT_EV_START, UT_EV_JUMP
     object ut_getcurrent()
     object ut_greenlet_new(object run, object parent)
     int ut_set_parent(object g, object parent) except -1
@@ -54,7 +58,6 @@ cdef extern from "_ut_hooks.h":
     void ut_trace_restore(ut_saved_trace *saved)
     object PyObject_Call_kw "PyObject_Call"(object fn, object args, PyObject *kwargs)
     PyObject *PyEval_GetFrame()
-    int PyThreadState_SetAsyncExc(unsigned long id, PyObject *exc)
 
 
 # ---------------------------------------------------------------- constants
@@ -194,19 +197,65 @@ cdef void _hooks_release(Scheduler s) except *:
         ut_trace_restore(&s._saved_trace)
 
 
-cdef int _raise_from_hook(object exc) except -1:
+cdef int _raise_from_hook(Microthread cur, object exc, int kind, PyObject *code) except -1:
     """Raise exc in the code the tick hook interrupted.
 
     On 3.12/3.13 an exception raised by a sys.monitoring JUMP callback skips
     the handlers of the frame that jumped (its finally blocks would not run),
-    so there it is raised as an asynchronous exception instead, which the
-    eval loop delivers right after the callback returns, handlers included.
+    so there it stays pending and the INSTRUCTION event is armed on that code
+    object: the exception is raised at the frame's next instruction, handlers
+    included.  From PY_START, or a trace function (3.10/3.11), it is raised
+    at once.
     """
-    cdef object typ
-    if UT_USE_MONITORING:
-        typ = type(exc)
-        PyThreadState_SetAsyncExc(ut_thread_ident(), <PyObject *>typ)
+    if UT_USE_MONITORING and kind == UT_EV_JUMP:
+        if code != NULL and cur is not None:
+            cur._pending = exc
+            _arm_instruction(cur, <object>code)
+            return 0
+    raise exc
+
+
+# Code objects whose INSTRUCTION events are armed, with how many microthreads
+# wait for a delivery there.  Invariant: a code object is here exactly while
+# uthread's local INSTRUCTION events are set on it.
+cdef dict _armed_codes = {}
+
+
+cdef void _arm_instruction(Microthread mt, object code) except *:
+    if mt._armed_code is not None:
+        return
+    mt._armed_code = code
+    n = _armed_codes.get(code, 0)
+    _armed_codes[code] = n + 1
+    if n == 0:
+        _monitoring.set_local_events(_TOOL_ID, code, _monitoring.events.INSTRUCTION)
+
+
+cdef void _disarm_instruction(Microthread mt) except *:
+    cdef object code = mt._armed_code
+    if code is None:
+        return
+    mt._armed_code = None
+    n = _armed_codes.get(code, 0) - 1
+    if n <= 0:
+        _armed_codes.pop(code, None)
+        _monitoring.set_local_events(_TOOL_ID, code, 0)
+    else:
+        _armed_codes[code] = n
+
+
+cdef int _instruction_slow(ut_counter *c, PyObject *code) except -1:
+    """An armed INSTRUCTION event: deliver the pending kill if this is its microthread."""
+    cdef Microthread cur = (<Scheduler>c.owner)._current
+    cdef object exc
+    if cur is None or cur._armed_code is None or cur._pending is None:
         return 0
+    if ut_getcurrent() is not cur._greenlet:
+        return 0
+    _disarm_instruction(cur)
+    exc = cur._pending
+    cur._pending = None
+    (<Scheduler>c.owner)._update_limit()
     raise exc
 
 
@@ -363,10 +412,7 @@ cdef class ParkingLot:
                 f"cannot wait on {why!r} outside a microthread: nothing would wake it")
         if ut_getcurrent() is not mt._greenlet:
             raise UthreadError("cannot block inside a child greenlet of a microthread")
-        if mt._pending is not None:
-            exc = mt._pending
-            mt._pending = None
-            raise exc
+        _raise_pending(mt)
         self._append(mt)
         return mt.scheduler._park(mt, self, why, timeout)
 
@@ -565,8 +611,8 @@ cdef class Microthread:
             self._state = ST_RUNNABLE
             sched._rq_push_front(self)
         elif self._state == ST_RUNNING:
-            # running as the host of a nested scheduler: raise at its next tick
-            sched.counter.limit = sched.counter.ticks + 1
+            # running as the host of a nested scheduler: raise at its next slice end
+            pass
 
     def step(self, ticks=None):
         """Run a classic microthread for at most ``ticks`` ticks (default: the quantum).
@@ -630,7 +676,20 @@ cdef void _write_unraisable_probe() noexcept:
 
 # ---------------------------------------------------------------- Scheduler
 
-cdef object _all_schedulers = weakref.WeakSet()
+# id -> weak reference (no callback) of every Scheduler.  Plain weakrefs
+# rather than a WeakSet: a WeakSet runs Python code (its removal callback)
+# whenever an object dies, which can happen inside a microthread - ticks in
+# a callback, where an exception (a kill) would be swallowed.
+cdef dict _all_schedulers = {}
+
+
+cdef list _live(object refs):
+    out = []
+    for r in refs:
+        o = r()
+        if o is not None:
+            out.append(o)
+    return out
 
 
 @cython.final
@@ -672,8 +731,11 @@ cdef class Scheduler:
                 raise ValueError("pool_size must be >= 1")
         self._tid = ut_thread_ident()
         self._worker_main_bound = self._worker_main
-        self._unretrieved = weakref.WeakSet()
-        _all_schedulers.add(self)
+        self._unretrieved = []          # weakrefs (no callbacks) of failed microthreads
+        _all_schedulers[id(self)] = weakref.ref(self)
+
+    def __dealloc__(self):
+        _all_schedulers.pop(id(self), None)
 
     def __repr__(self):
         return (f"<uthread.Scheduler quantum={self.quantum} alive={self.alive_count}"
@@ -788,14 +850,10 @@ cdef class Scheduler:
         if mt._wake == WAKE_VALUE:
             v = mt._wake_value
             mt._wake_value = None
-            if mt._pending is not None:
-                # woken and killed: the wake stands; the kill lands at the next tick
-                self.counter.limit = self.counter.ticks + 1
+            # Woken and then killed: the wake stands; the kill lands at the
+            # next switch point (park, yield, or the end of this slice).
             return v
-        if mt._pending is not None:
-            exc = mt._pending
-            mt._pending = None
-            raise exc
+        _raise_pending(mt)
         if mt._wake == WAKE_TIMEOUT:
             return TIMED_OUT
         raise AssertionError("uthread: microthread resumed without a wake-up")
@@ -861,10 +919,7 @@ cdef class Scheduler:
         cdef unsigned long long token
         if ut_getcurrent() is not mt._greenlet:
             raise UthreadError("cannot block inside a child greenlet of a microthread")
-        if mt._pending is not None:
-            exc = mt._pending
-            mt._pending = None
-            raise exc
+        _raise_pending(mt)
         token = mt._park_token + 1          # the token _park() is about to give it
         fut = pool.submit(fn, *args, **kwargs)
         self._pool_pending += 1
@@ -939,7 +994,7 @@ cdef class Scheduler:
         cdef long long lim = cur._slice_end
         if self._run_end < lim:
             lim = self._run_end
-        if self._deadline_on or cur._pending is not None:
+        if self._deadline_on:
             if self.counter.ticks + 1 < lim:
                 lim = self.counter.ticks + 1
         self.counter.limit = lim
@@ -973,6 +1028,10 @@ cdef class Scheduler:
         cdef Microthread cur = self._current
         cdef long long t = self.counter.ticks
         cdef bint budget_over, slice_over
+        # Which event this is, read now: other microthreads' hooks run while
+        # this one is switched away and overwrite the thread-local copies.
+        cdef int kind = ut_get_event_kind()
+        cdef PyObject *code = ut_get_event_code()
         cdef int switched
         cdef object exc
         if cur is None or cur._state != ST_RUNNING:
@@ -982,11 +1041,6 @@ cdef class Scheduler:
         if ut_getcurrent() is not cur._greenlet:
             self.counter.limit = t + 1
             return 0
-        if cur._pending is not None:
-            exc = cur._pending
-            cur._pending = None
-            self._update_limit()
-            return _raise_from_hook(exc)
         budget_over = t >= self._run_end or (self._deadline_on and ut_now() >= self._deadline)
         slice_over = t >= cur._slice_end
         if not (budget_over or slice_over):
@@ -1011,19 +1065,31 @@ cdef class Scheduler:
             self._rq_push_front(cur)
         if slice_over:
             self.preemptions += 1      # counted now: cur may not resume in this run
+        had_pending = cur._pending is not None
         try:
             switched = self._switch_away(cur, 1)
         except BaseException as e:
             # thrown in while preempted (greenlet teardown): unwind from here
-            return _raise_from_hook(e)
+            raise
         if not switched and slice_over:
             self.preemptions -= 1      # nobody else was runnable: a new slice, no switch
-        if cur._pending is not None:
-            exc = cur._pending
-            cur._pending = None
-            self._update_limit()
-            return _raise_from_hook(exc)
+        # A kill is delivered here, at the end of a slice, and at park and
+        # yield points - never at an arbitrary tick, which might fall inside
+        # a weakref callback or a finalizer that would swallow it.  A kill
+        # that was already pending is not delivered where a run budget cut
+        # (a cut must not change what happens); one that arrived while this
+        # microthread was away (killed by host code between runs) is.
+        if cur._pending is not None and (slice_over or not had_pending):
+            return self._pending_from_hook(cur, kind, code)
         return 0
+
+    cdef int _pending_from_hook(self, Microthread cur, int kind, PyObject *code) except -1:
+        cdef object exc = cur._pending
+        if cur._armed_code is not None:
+            return 0                   # armed already: the next instruction raises it
+        cur._pending = None
+        self._update_limit()
+        return _raise_from_hook(cur, exc, kind, code)
 
     # --- the worker greenlets ---
 
@@ -1062,6 +1128,8 @@ cdef class Scheduler:
         global _global_alive
         cdef Microthread p, n
         mt._state = ST_DONE
+        if mt._armed_code is not None:
+            _disarm_instruction(mt)
         mt._greenlet = None
         mt._fn = None
         mt._args = None
@@ -1090,10 +1158,9 @@ cdef class Scheduler:
                 mt._retrieved = True
                 self._fatal = mt._value
             else:
-                try:
-                    self._unretrieved.add(mt)
-                except BaseException:
-                    pass
+                if len(self._unretrieved) >= 64 and len(self._unretrieved) & (len(self._unretrieved) - 1) == 0:
+                    self._unretrieved = [r for r in self._unretrieved if r() is not None]
+                self._unretrieved.append(weakref.ref(mt))
         if mt is self._until:
             self._stop = True
 
@@ -1300,7 +1367,8 @@ cdef class Scheduler:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _report_unretrieved(self):
-        for mt in list(self._unretrieved):
+        refs, self._unretrieved = self._unretrieved, []
+        for mt in _live(refs):
             _report_unretrieved(mt)
 
 
@@ -1315,6 +1383,17 @@ cdef object _make_run_stats(long long ticks, long long ran, long long switches,
         from uthread._introspect import RunStats
         _RunStats = RunStats
     return _RunStats(ticks, ran, switches, preemptions, seconds, started, deadline, ended_by)
+
+
+cdef inline int _raise_pending(Microthread mt) except -1:
+    """Raise the exception kill() left for mt, if any (clearing it)."""
+    cdef object exc = mt._pending
+    if exc is not None:
+        mt._pending = None
+        if mt._armed_code is not None:
+            _disarm_instruction(mt)
+        raise exc
+    return 0
 
 
 cdef str _describe(object why):
@@ -1364,10 +1443,7 @@ cdef object yield_now():
         return None
     if ut_getcurrent() is not mt._greenlet:
         raise UthreadError("cannot yield inside a child greenlet of a microthread")
-    if mt._pending is not None:
-        exc = mt._pending
-        mt._pending = None
-        raise exc
+    _raise_pending(mt)
     sched = mt.scheduler
     mt._slice_left = -1
     mt._state = ST_RUNNABLE
@@ -1375,10 +1451,7 @@ cdef object yield_now():
     if mt._detached:
         sched._stop = True      # a classic thread's yield ends its step()
     sched._switch_away(mt, 0)
-    if mt._pending is not None:
-        exc = mt._pending
-        mt._pending = None
-        raise exc
+    _raise_pending(mt)
     return None
 
 
@@ -1466,10 +1539,7 @@ def sleep(seconds):
         return yield_now()
     if ut_getcurrent() is not mt._greenlet:
         raise UthreadError("cannot sleep inside a child greenlet of a microthread")
-    if mt._pending is not None:
-        exc = mt._pending
-        mt._pending = None
-        raise exc
+    _raise_pending(mt)
     mt.scheduler._park(mt, None, "sleep", s)
     return None
 
@@ -1562,7 +1632,10 @@ ATOMIC = _Atomic()
 
 def all_schedulers():
     """Every live Scheduler in the process (any thread)."""
-    return list(_all_schedulers)
+    for k, r in list(_all_schedulers.items()):
+        if r() is None:
+            del _all_schedulers[k]
+    return _live(_all_schedulers.values())
 
 
 cdef object _microthread_rng(Microthread mt):
@@ -1587,7 +1660,7 @@ def _scheduler_rng(Scheduler s):
 
 
 def _at_exit():
-    for s in list(_all_schedulers):
+    for s in _live(list(_all_schedulers.values())):
         sch = <Scheduler>s
         try:
             sch._report_unretrieved()
@@ -1601,6 +1674,7 @@ def _at_exit():
 
 ut_greenlet_import()
 ut_slow_path = _tick_slow
+ut_instr_slow_path = _instruction_slow
 
 if UT_USE_MONITORING:
     _monitoring = sys.monitoring
@@ -1611,9 +1685,9 @@ if UT_USE_MONITORING:
             break
     else:
         raise ImportError("uthread: every sys.monitoring tool id is taken")
-    _cb = ut_monitor_callback()
-    _monitoring.register_callback(_TOOL_ID, _monitoring.events.PY_START, _cb)
-    _monitoring.register_callback(_TOOL_ID, _monitoring.events.JUMP, _cb)
+    _monitoring.register_callback(_TOOL_ID, _monitoring.events.PY_START, ut_monitor_callback(0))
+    _monitoring.register_callback(_TOOL_ID, _monitoring.events.JUMP, ut_monitor_callback(1))
+    _monitoring.register_callback(_TOOL_ID, _monitoring.events.INSTRUCTION, ut_monitor_callback(2))
     _EVENTS = _monitoring.events.PY_START | _monitoring.events.JUMP
 
 #: How ticks are counted on this interpreter.

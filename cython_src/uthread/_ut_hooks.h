@@ -62,24 +62,60 @@ static inline double ut_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- 3.12+: sys.monitoring PY_START and JUMP callback ---- */
-static PyObject *ut_monitor_event(PyObject *self, PyObject *const *args,
-                                  Py_ssize_t nargs) {
+/* ---- 3.12+: sys.monitoring callbacks ----
+ * PY_START and JUMP count ticks.  The slow path learns which event fired
+ * and on which code object: an exception may be raised from a PY_START
+ * callback (the caller sees the call raise), but one raised from a JUMP
+ * callback skips the handlers of the jumping frame, so there it is armed
+ * for the next INSTRUCTION event of that code object instead. */
+enum { UT_EV_NONE = 0, UT_EV_START = 1, UT_EV_JUMP = 2 };
+static __thread int ut_event_kind = UT_EV_NONE;
+static __thread PyObject *ut_event_code = NULL;   /* borrowed, valid in the callback */
+static int (*ut_instr_slow_path)(ut_counter *, PyObject *) = NULL;
+
+static inline PyObject *ut_monitor_tick(PyObject *const *args, Py_ssize_t nargs, int kind) {
     ut_counter *c = ut_active;
     if (__builtin_expect(c != NULL, 1) &&
         __builtin_expect(++c->ticks >= c->limit, 0)) {
-        if (ut_slow_path(c) < 0) return NULL;
+        ut_event_kind = kind;
+        ut_event_code = nargs > 0 ? args[0] : NULL;
+        int r = ut_slow_path(c);
+        ut_event_kind = UT_EV_NONE;
+        ut_event_code = NULL;
+        if (r < 0) return NULL;
     }
     Py_RETURN_NONE;
 }
 
-static PyMethodDef ut_monitor_def = {
-    "_uthread_tick", (PyCFunction)(void (*)(void))ut_monitor_event,
-    METH_FASTCALL, "uthread's tick counter (sys.monitoring PY_START/JUMP)."};
-
-static PyObject *ut_monitor_callback(void) {
-    return PyCFunction_New(&ut_monitor_def, NULL);
+static PyObject *ut_monitor_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return ut_monitor_tick(args, nargs, UT_EV_START);
 }
+
+static PyObject *ut_monitor_jump(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return ut_monitor_tick(args, nargs, UT_EV_JUMP);
+}
+
+static PyObject *ut_monitor_instruction(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    ut_counter *c = ut_active;
+    if (c != NULL && nargs > 0 && ut_instr_slow_path(c, args[0]) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef ut_monitor_defs[3] = {
+    {"_uthread_start", (PyCFunction)(void (*)(void))ut_monitor_start, METH_FASTCALL,
+     "uthread's tick counter (sys.monitoring PY_START)."},
+    {"_uthread_jump", (PyCFunction)(void (*)(void))ut_monitor_jump, METH_FASTCALL,
+     "uthread's tick counter (sys.monitoring JUMP)."},
+    {"_uthread_instruction", (PyCFunction)(void (*)(void))ut_monitor_instruction, METH_FASTCALL,
+     "uthread's delivery of a kill armed at a JUMP (sys.monitoring INSTRUCTION)."},
+};
+
+static PyObject *ut_monitor_callback(int which) {
+    return PyCFunction_New(&ut_monitor_defs[which], NULL);
+}
+
+static inline int ut_get_event_kind(void) { return ut_event_kind; }
+static inline PyObject *ut_get_event_code(void) { return ut_event_code; }
 
 /* ---- 3.10/3.11: a C trace function (PyEval_SetTrace) ---- */
 static inline int ut_lasti(PyFrameObject *f) {
