@@ -35,6 +35,11 @@ def test_pingpong_threads_lock(benchmark):
 
 
 @pytest.mark.benchmark(group=HANDOFF)
+def test_pingpong_threads_semaphore(benchmark):
+    benchmark.pedantic(B.handoff_threads_semaphore, args=(N,), rounds=3)
+
+
+@pytest.mark.benchmark(group=HANDOFF)
 def test_pingpong_threads_simplequeue(benchmark):
     benchmark.pedantic(B.handoff_threads_simplequeue, args=(N,), rounds=3)
 

@@ -20,6 +20,8 @@ def parser(description, agents, frames, frame_ticks=20_000):
                    help="time budget of one host frame instead of ticks (e.g. 0.004)")
     p.add_argument("--quantum", type=int, default=uthread.DEFAULT_QUANTUM)
     p.add_argument("--headless", action="store_true", help="no window: render PNG files")
+    p.add_argument("--window", action="store_true",
+                   help="a pygame window even without a detected display (any SDL video driver)")
     p.add_argument("--out", default=None, help="folder for PNG files (default: out/<example>)")
     p.add_argument("--png-every", type=int, default=0,
                    help="also write every Nth world step as a PNG (0: first and last only)")
@@ -137,7 +139,11 @@ def window_available(args):
     try:
         import pygame  # noqa: F401
     except ImportError:
+        if args.window:
+            raise SystemExit("--window needs pygame-ce: pip install 'uthread[games]'")
         return False
+    if args.window:
+        return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                 or sys.platform in ("win32", "darwin"))
 

@@ -66,3 +66,16 @@ def test_bad_agent_counts_are_refused():
     for name in CASES:
         with pytest.raises(SystemExit):
             load(name).main(["--agents", "0", "--headless", "--quiet"])
+
+
+@pytest.mark.parametrize("name", ["tanks", "pacman"])
+def test_pygame_window_mode_runs_and_matches_headless(name, tmp_path, monkeypatch):
+    # The window code path, on SDL's offscreen driver (no display needed).
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    mod = load(name)
+    base = CASES[name] + ["--quiet", "--frame-ticks", "5000"]
+    windowed, pictures = mod.main(base + ["--window"])
+    assert pictures == []                       # a window, not files
+    headless, _ = mod.main(base + ["--headless", "--out", str(tmp_path)])
+    assert windowed == headless

@@ -200,3 +200,65 @@ def test_condition_kill_while_waiting(s):
     assert w.killed
     assert cond.lock.acquire(blocking=False)   # released on the way out
     cond.lock.release()
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock", "Event", "Condition"])
+def test_every_wait_times_out_and_survives_a_kill_while_parked(kind, s):
+    obj = getattr(uthread, kind)()
+    holder = []
+
+    def hold():                     # make the lock busy / keep the event unset
+        if kind in ("Lock", "RLock"):
+            with obj:                   # released when the holder is killed
+                holder.append(1)
+                uthread.sleep(10)
+
+    def wait(timeout):
+        if kind in ("Lock", "RLock"):
+            return obj.acquire(timeout=-1 if timeout is None else timeout)
+        if kind == "Event":
+            return obj.wait(timeout)
+        with obj:
+            return obj.wait(timeout)
+
+    h = s.spawn(hold)
+    s.run(ticks=50)
+    timed = s.spawn(wait, 0.005)
+    s.run(ticks=10**6)
+    while timed.alive:
+        s.run(seconds=0.01)
+    assert timed.result() is False
+    victim = s.spawn(wait, None)
+    s.run(ticks=10**6)
+    assert victim.state == "blocked"
+    victim.kill()
+    s.run(ticks=10**6)
+    assert victim.killed
+    h.kill()
+    s.run()
+    # nothing leaked: the object works normally afterwards
+    if kind in ("Lock", "RLock"):
+        assert obj.acquire(blocking=False) is True
+    elif kind == "Event":
+        obj.set()
+        assert obj.wait() is True
+    else:
+        with obj:
+            obj.notify_all()
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock", "Event", "Condition"])
+def test_bad_timeouts(kind):
+    obj = getattr(uthread, kind)()
+    if kind in ("Lock", "RLock"):
+        with pytest.raises(ValueError):
+            obj.acquire(timeout=-5)
+        with pytest.raises(TypeError):
+            obj.acquire(timeout="1")
+    elif kind == "Event":
+        with pytest.raises(ValueError):
+            obj.wait(-1)
+    else:
+        with obj:
+            with pytest.raises(ValueError):
+                obj.wait(-1)

@@ -141,8 +141,8 @@ def handoff_greenlet(n):
         sw()
 
 
-def handoff_threads_lock(n):
-    a, b = threading.Lock(), threading.Lock()
+def handoff_threads_lock(n, make=threading.Lock):
+    a, b = make(), make()
     a.acquire()
     b.acquire()
 
@@ -156,6 +156,10 @@ def handoff_threads_lock(n):
         b.release()
         a.acquire()
     t.join()
+
+
+def handoff_threads_semaphore(n):
+    handoff_threads_lock(n, threading.Semaphore)
 
 
 def handoff_threads_simplequeue(n):
@@ -453,6 +457,7 @@ def run_suite(size, progress=print):
           "uthread channel": per_unit(handoff_channel, n) / 2,
           "raw greenlet": per_unit(handoff_greenlet, n) / 2,
           "threads Lock": per_unit(handoff_threads_lock, max(n // 10, 100)) / 2,
+          "threads Semaphore": per_unit(handoff_threads_semaphore, max(n // 10, 100)) / 2,
           "threads SimpleQueue": per_unit(handoff_threads_simplequeue, max(n // 10, 100)) / 2,
           "asyncio Queue": per_unit(handoff_asyncio, max(n // 4, 100)) / 2}
     res["handoff_us"] = ho
@@ -513,7 +518,7 @@ def ratio_rows(res):
                          f">= {target}x faster" if target else "-", None if target is None else r >= target))
     ho = res["handoff_us"]
     u = ho["uthread semaphore"]
-    fastest_thr = min(ho["threads Lock"], ho["threads SimpleQueue"])
+    fastest_thr = min(ho["threads Lock"], ho["threads Semaphore"], ho["threads SimpleQueue"])
     rows.append(("handoff us (semaphore)", f"{u:.3f}", f"fastest OS thread {fastest_thr:.2f}",
                  fastest_thr / u, ">= 20x faster", fastest_thr / u >= 20))
     rows.append(("handoff us (semaphore)", f"{u:.3f}", f"raw greenlet {ho['raw greenlet']:.3f}",
