@@ -125,6 +125,41 @@ def host_loop(sched, world, args, on_frame=None):
     return frames
 
 
+def play(args, sched, world, name, size, title, fps=60):
+    """Run a game: a pygame window (one frame per budget) or PNG files.
+
+    ``world`` has ``clock`` (a Lockstep) and ``render(canvas, hud)``.
+    Returns (host frames, PNG paths written).
+    """
+    window = window_available(args)
+    canvas = Canvas(size[0], size[1], window=window, title=title)
+    folder = None if window else out_dir(args, name)
+    written = []
+    last = [0]
+
+    def save(tag, hud):
+        world.render(canvas, hud)
+        written.append(canvas.save(os.path.join(folder, f"{name}_{tag}.png")))
+
+    def on_frame(stats):
+        step = world.clock.step
+        if window:
+            world.render(canvas, f"frame ticks {stats.ticks}  preemptions {stats.preemptions}")
+            if not canvas.show(fps):
+                world.clock.over = True
+        elif args.png_every and step // args.png_every != last[0] // args.png_every:
+            save(f"{step:05d}", f"frame ticks {stats.ticks}")
+        last[0] = step
+
+    if not window:
+        save("00000", "start")
+    frames = host_loop(sched, world, args, on_frame)
+    if not window:
+        save("final", "final")
+    canvas.close()
+    return frames, written
+
+
 def out_dir(args, name):
     path = args.out or os.path.join("out", name)
     os.makedirs(path, exist_ok=True)

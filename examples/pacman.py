@@ -18,7 +18,7 @@ from collections import deque
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import uthread  # noqa: E402
-from _common import Canvas, Lockstep, host_loop, out_dir, parser, window_available, world_hash  # noqa: E402
+from _common import Lockstep, parser, play, world_hash  # noqa: E402
 
 MAZE = [
     "#####################",
@@ -312,33 +312,10 @@ def main(argv=None):
     if args.agents < 1:
         raise SystemExit("--agents must be >= 1")
     sched, world = build(args)
-    window = window_available(args)
-    canvas = Canvas(COLS * CELL, ROWS * CELL + 20, window=window, title="uthread PacMan monsters")
-    folder = None if window else out_dir(args, "pacman")
-    written = []
-    last = [0]
-
-    def on_frame(stats):
-        step = world.clock.step
-        if window:
-            world.render(canvas, f"ticks {stats.ticks}")
-            if not canvas.show(30):
-                world.clock.over = True
-        elif args.png_every and step // args.png_every != last[0] // args.png_every:
-            world.render(canvas)
-            written.append(canvas.save(os.path.join(folder, f"pacman_{step:05d}.png")))
-        last[0] = step
-
-    if not window:
-        world.render(canvas, "start")
-        written.append(canvas.save(os.path.join(folder, "pacman_00000.png")))
-    frames = host_loop(sched, world, args, on_frame)
-    if not window:
-        world.render(canvas, world.result)
-        written.append(canvas.save(os.path.join(folder, "pacman_final.png")))
+    frames, written = play(args, sched, world, "pacman", (COLS * CELL, ROWS * CELL + 20),
+                           "uthread PacMan monsters", fps=30)
     digest = world_hash(world.state())
     sched.close()
-    canvas.close()
     if not args.quiet:
         print(f"pacman: {world.clock.step} world steps in {frames} host frames: {world.result}; "
               f"score {world.score}, tunnel entered {world.tunnel_uses} times, "

@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import uthread  # noqa: E402
-from _common import Canvas, Lockstep, host_loop, out_dir, parser, window_available, world_hash  # noqa: E402
+from _common import Lockstep, parser, play, world_hash  # noqa: E402
 
 W, H = 800, 600
 RADIUS = 14
@@ -290,33 +290,9 @@ def main(argv=None):
     if args.agents < 2:
         raise SystemExit("--agents must be >= 2")
     sched, arena = build(args)
-    window = window_available(args)
-    canvas = Canvas(W, H, window=window, title="uthread robot tanks")
-    folder = None if window else out_dir(args, "tanks")
-    written = []
-    last_step = [-1]
-
-    def on_frame(stats):
-        step = arena.clock.step
-        if window:
-            arena.render(canvas, f"frame ticks {stats.ticks}  preemptions {stats.preemptions}")
-            if not canvas.show():
-                arena.clock.over = True
-        elif args.png_every and step // args.png_every != last_step[0] // args.png_every:
-            arena.render(canvas, f"frame ticks {stats.ticks}")
-            written.append(canvas.save(os.path.join(folder, f"tanks_{step:05d}.png")))
-        last_step[0] = step
-
-    if not window:
-        arena.render(canvas, "start")
-        written.append(canvas.save(os.path.join(folder, "tanks_00000.png")))
-    frames = host_loop(sched, arena, args, on_frame)
-    if not window:
-        arena.render(canvas, "final")
-        written.append(canvas.save(os.path.join(folder, "tanks_final.png")))
+    frames, written = play(args, sched, arena, "tanks", (W, H), "uthread robot tanks")
     digest = world_hash(arena.state(), arena.log)
     sched.close()
-    canvas.close()
     if not args.quiet:
         w = arena.winner
         print(f"tanks: {arena.clock.step} world steps in {frames} host frames; "
