@@ -1,5 +1,6 @@
 # tests/test_api.py: spawn/run/join/result/kill/sleep/current, stats and the run-info dump.
 import gc
+import sys
 import time
 
 import pytest
@@ -553,28 +554,34 @@ def test_kill_lands_in_the_right_microthread_and_frame():
     assert [ts[k].result() for k in (0, 1, 3)] == [sum(range(3000))] * 3
 
 
-def test_a_woken_microthread_killed_before_it_runs_is_killed_at_its_next_switch_point():
+def test_a_microthread_handed_a_lock_then_killed_releases_it():
+    # Woken by a hand-off and killed before it ran: the wake stands (it owns
+    # the lock) and the kill lands right after acquire() returns (3.12+) or
+    # at its next tick (3.10/3.11), inside the with block, so __exit__
+    # releases the lock.
     s = uthread.Scheduler(quantum=50)
-    ev = uthread.Event()
+    lock = uthread.Lock()
     log = []
 
-    def sleeper():
-        ev.wait()
-        log.append("woke")               # the wake stands...
+    def waiter():
         try:
-            x = 0
-            while True:                  # ...and the kill lands at the slice end
-                x += 1
+            with lock:
+                log.append("inside")
         finally:
             log.append("unwound")
 
-    t = s.spawn(sleeper)
+    lock.acquire()
+    t = s.spawn(waiter)
     s.run(ticks=10)
+    assert t.state == "blocked"
 
-    def killer():
-        ev.set()
+    def releaser_and_killer():
+        lock.release()                 # hands the lock to the waiter
         t.kill()
 
-    s.spawn(killer)
+    s.spawn(releaser_and_killer)
     s.run()
-    assert log == ["woke", "unwound"] and t.killed
+    assert log[-1] == "unwound" and t.killed
+    if sys.version_info >= (3, 12):
+        assert log == ["unwound"]
+    assert not lock.locked()

@@ -10,6 +10,7 @@ cdef extern from "_ut_hooks.h":
         const void *last_frame
         int last_lasti
         void *owner
+        int urgent
     ctypedef struct ut_saved_trace:
         pass
 
@@ -42,6 +43,7 @@ cdef class Microthread:
     cdef bint _retrieved               # result()/join()/step() has seen it
     cdef object _pending               # exception to raise inside at next resume
     cdef object _armed_code            # 3.12+: code object whose next instruction raises it
+    cdef bint _kill_next               # 3.10/3.11: raise _pending at the next tick
     cdef object _why
     cdef ParkingLot _lot
     cdef Microthread _rq_next          # run queue link (owned)
@@ -151,6 +153,7 @@ cdef class Scheduler:
     cdef object _enter(self, Microthread nxt)
     cdef void _leave(self, Microthread cur)
     cdef void _update_limit(self)
+    cdef void _kill_after_return(self, Microthread mt) except *
     cdef int _on_tick(self) except -1
     cdef int _pending_from_hook(self, Microthread cur, int kind, PyObject *code) except -1
     cdef void _wake_due(self, double now)

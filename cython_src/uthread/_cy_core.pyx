@@ -850,8 +850,11 @@ cdef class Scheduler:
         if mt._wake == WAKE_VALUE:
             v = mt._wake_value
             mt._wake_value = None
-            # Woken and then killed: the wake stands; the kill lands at the
-            # next switch point (park, yield, or the end of this slice).
+            if mt._pending is not None:
+                # Woken and then killed before it ran: the wake stands (it owns
+                # what it was handed) and the kill lands right after this call
+                # returns, in the caller's frame.
+                self._kill_after_return(mt)
             return v
         _raise_pending(mt)
         if mt._wake == WAKE_TIMEOUT:
@@ -978,6 +981,7 @@ cdef class Scheduler:
         self._current = nxt
         self.counter.last_frame = nxt._last_frame
         self.counter.last_lasti = nxt._last_lasti
+        self.counter.urgent = nxt._kill_next
         self._update_limit()
         ut_set_active(&self.counter)
         g = nxt._greenlet
@@ -988,6 +992,23 @@ cdef class Scheduler:
                 g = ut_greenlet_new(self._worker_main_bound, self._host)
             nxt._greenlet = g
         return g
+
+    cdef void _kill_after_return(self, Microthread mt) except *:
+        """Deliver mt's pending kill as soon as the blocking call it is in returns.
+
+        On 3.12+ by arming INSTRUCTION events on the calling frame's code (the
+        next instruction there raises it); on 3.10/3.11 at the next tick (the
+        trace function may raise).  Deterministic: the same instruction or
+        tick whatever run budgets cut the run.
+        """
+        cdef PyObject *fp
+        if UT_USE_MONITORING:
+            fp = PyEval_GetFrame()
+            if fp != NULL:
+                _arm_instruction(mt, (<object>fp).f_code)
+                return
+        mt._kill_next = True
+        self.counter.urgent = 1
 
     cdef void _update_limit(self):
         cdef Microthread cur = self._current
@@ -1041,6 +1062,11 @@ cdef class Scheduler:
         if ut_getcurrent() is not cur._greenlet:
             self.counter.limit = t + 1
             return 0
+        if cur._kill_next:
+            cur._kill_next = False
+            self.counter.urgent = 0
+            if cur._pending is not None:
+                return self._pending_from_hook(cur, kind, code)
         budget_over = t >= self._run_end or (self._deadline_on and ut_now() >= self._deadline)
         slice_over = t >= cur._slice_end
         if not (budget_over or slice_over):
@@ -1390,6 +1416,10 @@ cdef inline int _raise_pending(Microthread mt) except -1:
     cdef object exc = mt._pending
     if exc is not None:
         mt._pending = None
+        if mt._kill_next:
+            mt._kill_next = False
+            if mt.scheduler._current is mt:
+                mt.scheduler.counter.urgent = 0
         if mt._armed_code is not None:
             _disarm_instruction(mt)
         raise exc

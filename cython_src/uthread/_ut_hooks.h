@@ -31,6 +31,8 @@ typedef struct ut_counter {
     const void *last_frame;
     int last_lasti;
     void *owner;  /* the Scheduler object this counter is embedded in */
+    int urgent;   /* 3.10/3.11: call the slow path at the next line or call
+                     event, tick or not (a kill waiting to land) */
 } ut_counter;
 
 /* Set by _cy_core at import: the scheduler's slow path (returns 0 or -1). */
@@ -136,6 +138,8 @@ static int ut_trace(PyObject *obj, PyFrameObject *frame, int what,
     ut_counter *c = ut_active;
     int lasti;
     if (c == NULL) return 0;
+    if (c->urgent && (what == PyTrace_LINE || what == PyTrace_CALL))
+        return ut_slow_path(c);
     switch (what) {
     case PyTrace_CALL:
         c->last_frame = frame;
