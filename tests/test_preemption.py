@@ -90,7 +90,7 @@ def test_two_runs_give_the_identical_interleaving():
     assert go() == go()
 
 
-def test_interleaving_is_identical_across_processes():
+def test_interleaving_is_identical_across_processes(tmp_path):
     code = textwrap.dedent("""
         import uthread
         log = []
@@ -110,7 +110,7 @@ def test_interleaving_is_identical_across_processes():
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+                             text=True, check=True, cwd=str(tmp_path))   # the installed uthread
         outs.add(out.stdout)
     assert len(outs) == 1
 
