@@ -109,11 +109,6 @@ def test_keyboard_interrupt_in_a_microthread_stops_run(sched):
 
 
 def test_deadlock_is_reported_with_names(sched):
-    def waiter(other):
-        other.join()
-
-    a = sched.spawn(lambda: None)
-    a.kill()
     holder = []
 
     def b_fn():
@@ -138,9 +133,6 @@ def test_deadlock_is_reported_with_names(sched):
 
 def test_join_from_host_of_a_stuck_microthread_raises_deadlock(sched):
     def stuck():
-        uthread.current().join(timeout=None) if False else None
-        other = uthread.spawn(uthread.sleep, 0)
-        other.kill()
         me = uthread.current()
         waiter = uthread.spawn(lambda: me.join())
         waiter.join()
@@ -231,3 +223,15 @@ def test_nested_scheduler_runs_inside_a_microthread():
     outer.run()
     assert a.result() == "inner done"
     assert log.count("x") == log.count("y") == 50 and log.count("o") == 100
+
+
+def test_dropped_schedulers_leave_no_registry_entries():
+    from uthread import _cy_core
+
+    gc.collect()
+    before = len(_cy_core.all_schedulers())
+    for _ in range(200):
+        uthread.thread(lambda: None).step()       # a private scheduler each
+    gc.collect()
+    assert len(_cy_core.all_schedulers()) <= before + 1
+    assert _cy_core._registry_size() <= before + 1   # entries removed on dealloc

@@ -120,7 +120,6 @@ cdef class Scheduler:
     cdef object _fatal                 # KeyboardInterrupt/SystemExit to re-raise
     # --- sleepers: heap of (deadline, token, seq, microthread) ---
     cdef list _sleepers
-    cdef Py_ssize_t _stale_sleepers
     # --- greenlets whose microthread finished, ready for reuse ---
     cdef list _idle
     cdef object _worker_main_bound

@@ -43,7 +43,7 @@ cdef extern from "_ut_hooks.h":
     int (*ut_instr_slow_path)(ut_counter *, PyObject *) except -1
     int ut_get_event_kind()
     PyObject *ut_get_event_code()
-    int UT_EV_START, UT_EV_JUMP
+    int UT_EV_JUMP
     object ut_getcurrent()
     object ut_greenlet_new(object run, object parent)
     int ut_set_parent(object g, object parent) except -1
@@ -1184,6 +1184,8 @@ cdef class Scheduler:
                 mt._retrieved = True
                 self._fatal = mt._value
             else:
+                # prune dead weakrefs whenever the list reaches a power of two
+                # (>= 64): amortized O(1), and the list stays within 2x its live part
                 if len(self._unretrieved) >= 64 and len(self._unretrieved) & (len(self._unretrieved) - 1) == 0:
                     self._unretrieved = [r for r in self._unretrieved if r() is not None]
                 self._unretrieved.append(weakref.ref(mt))
@@ -1293,7 +1295,13 @@ cdef class Scheduler:
             self._current = None
             _hooks_release(self)
             ut_set_active(prev)
-        if len(self._idle) > IDLE_MAX:
+        # An idle greenlet's saved C stack holds references to this scheduler
+        # that the cyclic GC cannot see: with no microthread left, let them
+        # all go, or a dropped scheduler (a finished uthread.thread(), say)
+        # would never be freed.  Otherwise keep at most IDLE_MAX for reuse.
+        if self.alive_count == 0:
+            self._retire_idle(len(self._idle))
+        elif len(self._idle) > IDLE_MAX:
             self._retire_idle(len(self._idle) - IDLE_MAX)
         return self.alive_count > 0
 
@@ -1749,3 +1757,8 @@ def _set_idle_max(Py_ssize_t n):
     old = IDLE_MAX
     IDLE_MAX = n
     return old
+
+
+def _registry_size():
+    """Testing only: entries in the scheduler registry, dead ones included."""
+    return len(_all_schedulers)
